@@ -37,13 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
     for command in discover():
-        child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP,
-                               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-        child.add_argument("--inventory", type=Path, default=DEFAULT_ROOT, metavar="DIR",
-                           help=f"inventory folder (default: {DEFAULT_ROOT}/)")
+        child = sub.add_parser(
+            command.NAME,
+            help=command.HELP,
+            description=command.HELP,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        child.add_argument(
+            "--inventory",
+            type=Path,
+            default=DEFAULT_ROOT,
+            metavar="DIR",
+            help=f"inventory folder (default: {DEFAULT_ROOT}/)",
+        )
         child.add_argument("--json", action="store_true", help="print one JSON document")
         command.configure(child)
         child.set_defaults(handler=command.run)

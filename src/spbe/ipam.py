@@ -116,7 +116,7 @@ def requests(inventory: Inventory) -> list[Request]:
 def read_lock(root: Path) -> tuple[dict[tuple[str, str], ipaddress.IPv4Network], list[Problem]]:
     """Read the lock file; a missing lock is an empty plan, a broken one is an error."""
     path = root / LOCK_FILE
-    display = f"{root.name}/{LOCK_FILE}"
+    display = str(path)
     if not path.exists():
         return {}, []
     try:
@@ -193,10 +193,10 @@ def plan(inventory: Inventory) -> Plan:
     def space(req: Request) -> _Space:
         return spaces.setdefault(req.supernet, _Space())
 
-    def problem(req: Request, reason: str) -> None:
+    def problem(req: Request, reason: str, field: str = "") -> None:
         where = req.location
         result.problems.append(
-            Problem(where.file, where.line, where.entry, f"ipam.{req.pool}", reason)
+            Problem(where.file, where.line, where.entry, field or f"ipam.{req.pool}", reason)
         )
 
     def take(req: Request, prefix: ipaddress.IPv4Network, origin: str) -> bool:
@@ -211,17 +211,31 @@ def plan(inventory: Inventory) -> Plan:
         result.allocations[req.key] = Allocation(req.pool, req.owner, prefix, origin)
         return True
 
-    # 1. Pins first: they are the operator's explicit decision.
+    # 1. Pins first: they are the operator's explicit decision, but they never take a
+    #    prefix that the lock already gave to someone else.
     for req in wanted:
-        if req.pinned is not None:
-            if req.pinned.prefixlen != req.prefix_length:
-                problem(
-                    req,
-                    f"pinned {req.pinned} must be a /{req.prefix_length} "
-                    "as its category declares",
-                )
-            else:
-                take(req, req.pinned, "pinned")
+        if req.pinned is None:
+            continue
+        if req.pinned.prefixlen != req.prefix_length:
+            problem(
+                req,
+                f"pinned {req.pinned} must be a /{req.prefix_length} as its category declares",
+                field="lan_prefix",
+            )
+            continue
+        holders = [
+            f"{prefix} locked for {pool} {owner}"
+            for (pool, owner), prefix in locked.items()
+            if (pool, owner) != req.key
+            and (pool, owner) in wanted_keys
+            and prefix.overlaps(req.pinned)
+        ]
+        if holders:
+            problem(
+                req, f"pinned {req.pinned} collides with {', '.join(holders)}", field="lan_prefix"
+            )
+            continue
+        take(req, req.pinned, "pinned")
     # 2. Locked prefixes of owners that still exist, unless resized.
     for req in wanted:
         if req.key in result.allocations or req.pinned is not None:

@@ -125,7 +125,10 @@ def compile_policy(inventory: Inventory, addresses: Plan, datacenter: str) -> li
 
 
 def decide(
-    rules: list[CompiledRule], source_zone: str, destination_zone: str, protocol: str,
+    rules: list[CompiledRule],
+    source_zone: str,
+    destination_zone: str,
+    protocol: str,
     port: int | None,
 ) -> tuple[str, str | None]:
     """The declared decision for one flow: (action, rule id). First match wins; default deny."""

@@ -18,15 +18,24 @@ HELP = "show or export the IP plan (table, CSV, JSON); --update-lock records new
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
-                        help="output format (default: table; --json is the same as json)")
-    parser.add_argument("--pool", choices=ipam.POOLS, action="append",
-                        help="only this pool (repeatable)")
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (default: table; --json is the same as json)",
+    )
+    parser.add_argument(
+        "--pool", choices=ipam.POOLS, action="append", help="only this pool (repeatable)"
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--update-lock", action="store_true",
-                      help="write new allocations and releases to the lock file")
-    mode.add_argument("--check", action="store_true",
-                      help="exit 1 if the lock file is not current (for CI)")
+    mode.add_argument(
+        "--update-lock",
+        action="store_true",
+        help="write new allocations and releases to the lock file",
+    )
+    mode.add_argument(
+        "--check", action="store_true", help="exit 1 if the lock file is not current (for CI)"
+    )
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -38,11 +47,13 @@ def run(args: argparse.Namespace, out: Output) -> int:
         path = ipam.write_lock(inventory, plan)
         out.errors.print(f"wrote {path}: {new} new, {len(plan.released)} released")
     if fmt == "json":
-        out.emit_json({"allocations": rows, "released": plan.released,
-                       "lock_current": not plan.changed})
+        out.emit_json(
+            {"allocations": rows, "released": plan.released, "lock_current": not plan.changed}
+        )
     elif fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=["pool", "owner", "prefix", "origin"],
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            sys.stdout, fieldnames=["pool", "owner", "prefix", "origin"], lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(rows)
     else:

@@ -50,8 +50,9 @@ def summary(inventory: source.Inventory, addresses: Any) -> dict[str, Any]:
         "kecamatan": dict(sorted(by_kecamatan.items())),
         "bandwidth": {
             "branch_total_mbps_2022": found.total_mbps,
-            "branch_total_mbps_2021": sum(s.bandwidth.mbps_2021 or 0 for s in spots
-                                          if s.id != inventory.network.backhaul.site),
+            "branch_total_mbps_2021": sum(
+                s.bandwidth.mbps_2021 or 0 for s in spots if s.id != inventory.network.backhaul.site
+            ),
             "backhaul_mbps": found.backhaul_mbps,
             "oversubscription": round(found.ratio, 3),
             "oversubscription_limit": found.limit,
@@ -77,9 +78,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
         out.emit_json(data)
         return ExitCode.OK
     console = out.console
-    console.print(f"[bold green]inventory valid[/]: {args.inventory}  "
-                  f"{data['spots']} connected spots, {data['sites']} sites, "
-                  f"{data['devices']} devices")
+    console.print(
+        f"[bold green]inventory valid[/]: {args.inventory}  "
+        f"{data['spots']} connected spots, {data['sites']} sites, "
+        f"{data['devices']} devices"
+    )
     table = Table(title="Spots by category (Tabel 4.1)", title_justify="left")
     for column in ("category", "spots", "expected", "Mbps 2022"):
         table.add_column(column, justify="left" if column == "category" else "right")
@@ -100,7 +103,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
         f"Data centers: {', '.join(dc['datacenters'])}; {dc['zones']} zones, {dc['tenants']} "
         f"tenants, {dc['services']} services, {dc['policy_rules']} policy rules"
     )
-    lock = "current" if data["ipam"]["lock_current"] else (
-        "[yellow]needs `spbe ipam --update-lock`[/]")
+    lock = (
+        "current"
+        if data["ipam"]["lock_current"]
+        else ("[yellow]needs `spbe ipam --update-lock`[/]")
+    )
     console.print(f"IP plan: {data['ipam']['allocations']} prefixes, lock {lock}")
     return ExitCode.OK

@@ -66,8 +66,15 @@ class Inventory:
         return [Device(hostname=site.id, platform=self.category(site).default_platform)]
 
     def spots(self) -> list[Site]:
-        """Connected spots as counted by Tabel 4.1 (excludes the DC and DRC)."""
-        return [s for s in self.sites if self.category(s).counts_as_spot]
+        """Connected spots as counted by Tabel 4.1 (excludes the DC and DRC).
+
+        Sites of an unknown category are left out: validation reports them, and `load()`
+        never hands such an inventory to anyone else."""
+        return [
+            s
+            for s in self.sites
+            if s.category in self.categories and self.categories[s.category].counts_as_spot
+        ]
 
     def branch_sites(self) -> list[Site]:
         """Spots other than the backhaul/NOC site: the routers that hang off the NOC."""
@@ -115,10 +122,10 @@ def _load_sites(root: Path) -> tuple[list[Site], dict[str, Location], list[Probl
     sites_dir = root / SITES_DIR
     files = sorted(sites_dir.glob("*.yaml")) if sites_dir.is_dir() else []
     if not files:
-        display = f"{root.name}/{SITES_DIR}/"
+        display = str(sites_dir)
         return [], {}, [Problem(display, None, "(directory)", "", "no site files (*.yaml) found")]
     for path in files:
-        display = f"{root.name}/{SITES_DIR}/{path.name}"
+        display = str(path)
         doc, found = read_yaml(path, display)
         problems += found
         if doc is None:
@@ -171,7 +178,7 @@ def load_inventory(root: Path) -> tuple[Inventory, list[Problem]]:
         (DATACENTER_FILE, DatacenterFile),
         (POLICY_FILE, PolicyFile),
     ):
-        doc, found = read_yaml(root / name, f"{root.name}/{name}")
+        doc, found = read_yaml(root / name, str(root / name))
         problems += found
         if doc is not None:
             docs[name] = doc

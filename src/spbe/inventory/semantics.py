@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections import Counter
 from dataclasses import dataclass
 
 from spbe import platforms
@@ -45,8 +44,9 @@ class _Checker:
             first = first_seen.setdefault(ident, where)
             if first is not where:
                 self.report(
-                    where, "id", f"duplicate {kind} id '{ident}' (first at {first.file}:"
-                    f"{first.line})"
+                    where,
+                    "id",
+                    f"duplicate {kind} id '{ident}' (first at {first.file}:{first.line})",
                 )
 
     def run(self) -> list[Problem]:
@@ -96,7 +96,8 @@ class _Checker:
             where = self.inv.where(f"category:{category.id}")
             if category.default_uplink not in self.inv.network.uplinks:
                 self.report(
-                    where, "default_uplink",
+                    where,
+                    "default_uplink",
                     f"unknown uplink '{category.default_uplink}'; declared uplinks: "
                     f"{', '.join(sorted(self.inv.network.uplinks))}",
                 )
@@ -111,15 +112,18 @@ class _Checker:
             where = inv.where(f"site:{site.id}#{index}")
             if site.category not in inv.categories:
                 self.report(
-                    where, "category",
+                    where,
+                    "category",
                     f"unknown category '{site.category}'; declared categories: "
                     f"{', '.join(sorted(inv.categories))}",
                 )
                 continue
             if site.kecamatan is not None and site.kecamatan not in kecamatan:
                 self.report(
-                    where, "kecamatan",
-                    f"unknown kecamatan '{site.kecamatan}'; declared: {', '.join(sorted(kecamatan))}",
+                    where,
+                    "kecamatan",
+                    f"unknown kecamatan '{site.kecamatan}'; declared: "
+                    f"{', '.join(sorted(kecamatan))}",
                 )
             uplink_id = inv.uplink_id(site)
             if uplink_id not in inv.network.uplinks:
@@ -131,7 +135,8 @@ class _Checker:
                     self.report(where, "bandwidth.mbps_2022", "must be greater than 0 Mbps")
                 elif mbps > uplink.max_mbps:
                     self.report(
-                        where, "bandwidth.mbps_2022",
+                        where,
+                        "bandwidth.mbps_2022",
                         f"{mbps} Mbps exceeds the {uplink_id} uplink maximum of "
                         f"{uplink.max_mbps} Mbps",
                     )
@@ -149,7 +154,8 @@ class _Checker:
         found = capacity(inv)
         if found.ratio > found.limit:
             self.report(
-                where, "max_oversubscription",
+                where,
+                "max_oversubscription",
                 f"branch bandwidth {found.total_mbps} Mbps is {found.ratio:.2f}x the "
                 f"{found.backhaul_mbps} Mbps backhaul, above the limit of {found.limit:g}x",
             )
@@ -159,15 +165,22 @@ class _Checker:
         named: list[tuple[str, Location, str, ipaddress.IPv4Network]] = []
         supernets = inv.network.supernets
         for name in ("management", "wan", "lan"):
-            named.append((f"supernets.{name}", inv.where("supernets"), name,
-                          getattr(supernets, name)))
+            named.append(
+                (f"supernets.{name}", inv.where("supernets"), name, getattr(supernets, name))
+            )
         for center in inv.datacenter.datacenters:
             where = inv.where(f"datacenter:{center.id}")
             named.append((f"datacenter {center.id} supernet", where, "supernet", center.supernet))
-            named.append((f"datacenter {center.id} external_prefix", where, "external_prefix",
-                          center.external_prefix))
+            named.append(
+                (
+                    f"datacenter {center.id} external_prefix",
+                    where,
+                    "external_prefix",
+                    center.external_prefix,
+                )
+            )
         for i, (label_a, _, _, net_a) in enumerate(named):
-            for label_b, where_b, field_b, net_b in named[i + 1:]:
+            for _, where_b, field_b, net_b in named[i + 1 :]:
                 if net_a.overlaps(net_b):
                     self.report(where_b, field_b, f"{net_b} overlaps {label_a} ({net_a})")
 
@@ -177,12 +190,14 @@ class _Checker:
         primaries = [c for c in dc.datacenters if c.role is DatacenterRole.PRIMARY]
         if len(primaries) != 1:
             where = inv.where(f"datacenter:{dc.datacenters[0].id}")
-            self.report(where, "role", f"exactly one primary data center needed, found "
-                        f"{len(primaries)}")
+            self.report(
+                where, "role", f"exactly one primary data center needed, found {len(primaries)}"
+            )
         for center in dc.datacenters:
             if center.site not in inv.site_by_id:
-                self.report(inv.where(f"datacenter:{center.id}"), "site",
-                            f"unknown site '{center.site}'")
+                self.report(
+                    inv.where(f"datacenter:{center.id}"), "site", f"unknown site '{center.site}'"
+                )
         zones = {z.id for z in dc.zones}
         for tenant in dc.tenants:
             where = inv.where(f"tenant:{tenant.id}")
@@ -201,8 +216,11 @@ class _Checker:
             if service.fqdn != domain and not service.fqdn.endswith("." + domain):
                 self.report(where, "fqdn", f"'{service.fqdn}' is not under {domain}")
             if service.fqdn in fqdns:
-                self.report(where, "fqdn", f"'{service.fqdn}' is already used by service "
-                            f"'{fqdns[service.fqdn]}'")
+                self.report(
+                    where,
+                    "fqdn",
+                    f"'{service.fqdn}' is already used by service '{fqdns[service.fqdn]}'",
+                )
             fqdns.setdefault(service.fqdn, service.id)
 
     def _policy(self) -> None:
@@ -220,13 +238,16 @@ class _Checker:
             for field in ("source", "destination"):
                 zone = getattr(rule, field)
                 if zone not in zones:
-                    self.report(where, field, f"unknown zone '{zone}'; known zones: "
-                                f"{', '.join(sorted(zones))}")
+                    self.report(
+                        where,
+                        field,
+                        f"unknown zone '{zone}'; known zones: {', '.join(sorted(zones))}",
+                    )
             if rule.source == rule.destination:
                 self.report(where, "destination", "source and destination are the same zone")
-            for service in rule.services:
-                if service not in services:
-                    self.report(where, "services", f"unknown service '{service}'")
+            for service_name in rule.services:
+                if service_name not in services:
+                    self.report(where, "services", f"unknown service '{service_name}'")
 
 
 def _unknown_platform(name: str) -> str:
