@@ -31,9 +31,17 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass(frozen=True)
 class Location:
+    """Where an entry is written, for error messages."""
+
     file: str
-    line: int | None
     entry: str
+    doc: YamlDocument | None = field(default=None, compare=False, repr=False)
+    path: tuple[str | int, ...] = ()
+
+    @property
+    def line(self) -> int | None:
+        # Looked up only when a message needs it: indexing lines costs time on big input.
+        return self.doc.line(self.path) if self.doc is not None else None
 
 
 @dataclass
@@ -81,7 +89,7 @@ class Inventory:
         return [s for s in self.spots() if s.id != self.network.backhaul.site]
 
     def where(self, key: str) -> Location:
-        return self.locations.get(key, Location("?", None, key))
+        return self.locations.get(key, Location("?", key))
 
 
 def _validate(
@@ -146,7 +154,7 @@ def _load_sites(root: Path) -> tuple[list[Site], dict[str, Location], list[Probl
                 sites.append(site)
                 key = f"site:{site.id}"
                 entry = f"sites[{index}] (id={site.id})"
-                location = Location(display, doc.line(("sites", index)), entry)
+                location = Location(display, entry, doc, ("sites", index))
                 # the first definition wins; duplicates are reported by the semantic checks
                 locations.setdefault(key, location)
                 locations[f"{key}#{len(sites) - 1}"] = location
@@ -159,7 +167,7 @@ def _index_entries(
     for index, item in enumerate(items):
         ident = getattr(item, "id", None)
         entry = f"{key}[{index}] (id={ident})"
-        location = Location(doc.file, doc.line((key, index)), entry)
+        location = Location(doc.file, entry, doc, (key, index))
         locations.setdefault(f"{kind}:{ident}", location)
         locations[f"{kind}:{ident}#{index}"] = location
 
@@ -198,7 +206,7 @@ def load_inventory(root: Path) -> tuple[Inventory, list[Problem]]:
         _index_entries(doc, "categories", network.categories, "category", locations)
         _index_entries(doc, "kecamatan", network.kecamatan, "kecamatan", locations)
         for key in ("backhaul", "supernets", "uplinks"):
-            locations[key] = Location(doc.file, doc.line((key,)), key)
+            locations[key] = Location(doc.file, key, doc, (key,))
     if datacenter is not None:
         doc = docs[DATACENTER_FILE]
         for key, kind in (
@@ -211,7 +219,7 @@ def load_inventory(root: Path) -> tuple[Inventory, list[Problem]]:
     if policy is not None:
         doc = docs[POLICY_FILE]
         _index_entries(doc, "rules", policy.rules, "rule", locations)
-        locations["policy:services"] = Location(doc.file, doc.line(("services",)), "services")
+        locations["policy:services"] = Location(doc.file, "services", doc, ("services",))
 
     if network is None or datacenter is None or policy is None:
         raise InputError(problems)

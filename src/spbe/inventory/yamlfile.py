@@ -24,7 +24,16 @@ class YamlDocument:
 
     file: str
     data: Any
-    lines: dict[Path_, int] = field(default_factory=dict)
+    node: yaml.Node
+    _lines: dict[Path_, int] | None = field(default=None, repr=False)
+
+    @property
+    def lines(self) -> dict[Path_, int]:
+        # Built on first use: valid input never needs it, and 10,000 sites make it costly.
+        if self._lines is None:
+            self._lines = {}
+            _index_lines(self.node, (), self._lines)
+        return self._lines
 
     def line(self, path: Path_) -> int | None:
         """Line of the deepest known node on `path`."""
@@ -112,6 +121,4 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDocument | None, list[Probl
         return None, [
             Problem(display, 1, "(top level)", "", f"must be a mapping of keys, found {kind}")
         ]
-    lines: dict[Path_, int] = {}
-    _index_lines(node, (), lines)
-    return YamlDocument(display, data, lines), []
+    return YamlDocument(display, data, node), []
