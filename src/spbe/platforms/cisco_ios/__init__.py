@@ -1,10 +1,14 @@
-"""Platform package: Cisco IOS NOC core and distribution."""
+"""Platform package: Cisco IOS NOC core, distribution and DC edge routers."""
 
-from spbe.platforms.base import PlatformInfo
+from hier_config import Platform, get_hconfig_driver
 
-PLATFORM = PlatformInfo(
+from spbe.platforms.hierconfig import HierConfigPlatform
+
+PLATFORM = HierConfigPlatform(
     name="cisco_ios",
     description="Cisco IOS NOC core and distribution",
     netmiko_device_type="cisco_ios",
     config_suffix=".cfg",
+    comment_prefix="!",
+    driver=lambda: get_hconfig_driver(Platform.CISCO_IOS),
 )
