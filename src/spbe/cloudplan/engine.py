@@ -116,24 +116,40 @@ def record_plan(project: PulumiProject, stack: str, overrides: dict[str, str] | 
 
 def record_program(program: Path, project: str, stack: str, config: dict[str, str],
                    secret_keys: list[str], stack_exports: ExportsLookup) -> Plan:
-    mocks = OpenStackMocks(stack_exports)
+    """Run `program/__main__.py` as `pulumi up` would, with mocks in place of the cloud."""
+
+    def run_main() -> None:
+        if str(program) not in sys.path:
+            sys.path.insert(0, str(program))
+        runpy.run_path(str(program / "__main__.py"), run_name="__main__")
+
+    return record(run_main, project, stack, config, secret_keys, stack_exports)
+
+
+def record(build: Callable[[], object], project: str, stack: str,
+           config: dict[str, str] | None = None, secret_keys: list[str] | None = None,
+           stack_exports: ExportsLookup | None = None) -> Plan:
+    """Register whatever `build` creates under fresh mocks; also serves component tests."""
+    mocks = OpenStackMocks(stack_exports or _no_stack_references)
     monitor = RecordingMonitor(mocks)
     pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
                              monitor=monitor)
-    pulumi.runtime.set_all_config(config, secret_keys)
+    pulumi.runtime.set_all_config(config or {}, secret_keys or [])
     exports: dict[str, Any] = {}
 
     def run() -> pulumi.Output[Any]:
-        if str(program) not in sys.path:
-            sys.path.insert(0, str(program))
-        runpy.run_path(str(program / "__main__.py"), run_name="__main__")
+        build()
         root = pulumi_settings.get_root_resource()
         outputs = dict(getattr(root, "outputs", {}))
         return pulumi.Output.all(**outputs).apply(exports.update)
 
     pulumi.runtime.test(run)()
     return Plan(project, stack, monitor.records, exports)
+
+
+def _no_stack_references(stack: str) -> dict[str, Any]:
+    raise LookupError(f"no outputs given for StackReference {stack}")
 
 
 def _subprocess_exports(project: PulumiProject, overrides: dict[str, str]) -> ExportsLookup:
@@ -170,5 +186,5 @@ def snapshot_json(plan: Plan) -> str:
     return json.dumps(plan.snapshot(), indent=1, sort_keys=True) + "\n"
 
 
-__all__ = ["OpenStackMocks", "RecordingMonitor", "mask_secrets", "plan_in_subprocess",
+__all__ = ["OpenStackMocks", "RecordingMonitor", "mask_secrets", "plan_in_subprocess", "record",
            "record_plan", "record_program", "snapshot_json"]

@@ -99,6 +99,21 @@ def _level(policy: Policy) -> EnforcementLevel:
     return policy.enforcement_level or EnforcementLevel.ADVISORY
 
 
+@dataclass
+class _Reporter:
+    """The `report` callback for one policy (and one resource, for resource policies)."""
+
+    policy: str
+    level: str
+    keys: dict[str, str]
+    found: list[Violation]
+    resource: str | None = None
+
+    def __call__(self, message: str, urn: str | None = None) -> None:
+        resource = self.keys.get(urn or "", self.resource)
+        self.found.append(Violation(self.policy, self.level, resource, message))
+
+
 def evaluate(policies: list[Policy], plan: Plan,
              config: dict[str, dict[str, Any]] | None = None) -> list[Violation]:
     config = config or {}
@@ -112,24 +127,18 @@ def evaluate(policies: list[Policy], plan: Plan,
         settings = _config(policy, config)
         if isinstance(policy, ResourceValidationPolicy):
             for record in records:
-                def report(message: str, urn: str | None = None, _record: ResourceRecord =
-                           record, _policy: Policy = policy) -> None:
-                    found.append(Violation(_policy.name, level.value, _record.key, message))
                 args = ResourceValidationArgs(
                     record.type, unknown_checking_proxy(unwrap_secrets(record.inputs)),
                     record.urn, record.name, _options(record), None, settings)
+                report = _Reporter(policy.name, level.value, keys, found, record.key)
                 try:
                     _run(policy.validate(args, report))
                 except UnknownValueError as exc:
                     found.append(Violation(policy.name, "unknown", record.key, exc.message))
         else:
-            resources = _stack_resources(plan)
-            def stack_report(message: str, urn: str | None = None,
-                             _policy: Policy = policy) -> None:
-                found.append(Violation(_policy.name, level.value, keys.get(urn or ""),
-                                       message))
+            args = StackValidationArgs(_stack_resources(plan), settings)
             try:
-                _run(policy.validate(StackValidationArgs(resources, settings), stack_report))
+                _run(policy.validate(args, _Reporter(policy.name, level.value, keys, found)))
             except UnknownValueError as exc:
                 found.append(Violation(policy.name, "unknown", None, exc.message))
     return found
