@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from spbe.errors import InputError, Problem
+
 TEMPLATES = Path("network_configs/templates")
 RENDERED = Path("network_configs/rendered")
+RULES = Path("policies/network")
 _CHECKOUT = Path(__file__).resolve().parents[3]
 
 
@@ -18,12 +21,21 @@ def project_root(inventory_root: Path) -> Path:
     return inventory_root.resolve().parent
 
 
-def templates_dir(inventory_root: Path) -> Path:
+def _find(inventory_root: Path, relative: Path) -> Path:
     for root in (project_root(inventory_root), _CHECKOUT):
-        candidate = root / TEMPLATES
+        candidate = root / relative
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"no {TEMPLATES}/ next to {inventory_root} or in {_CHECKOUT}")
+    raise InputError([Problem(str(relative), None, "(directory)", "",
+                              f"not found next to {inventory_root} nor in {_CHECKOUT}")])
+
+
+def templates_dir(inventory_root: Path) -> Path:
+    return _find(inventory_root, TEMPLATES)
+
+
+def rules_dir(inventory_root: Path) -> Path:
+    return _find(inventory_root, RULES)
 
 
 def rendered_dir(inventory_root: Path) -> Path:

@@ -19,9 +19,11 @@ import jinja2
 
 from spbe import platforms
 from spbe.errors import InputError, Problem
+from spbe.inventory import load
 from spbe.inventory.loader import Inventory
 from spbe.ipam import Plan
 from spbe.netconfig.context import NetworkPlan, facts
+from spbe.netconfig.paths import templates_dir
 from spbe.netconfig.secrets import placeholder
 from spbe.platforms.mikrotik_routeros.rsc import quote as routeros_quote
 
@@ -64,6 +66,7 @@ class RenderedDevice:
     category: str
     platform: str
     role: str
+    uplink: str  # metro_fiber, internet_broadband or backhaul
     path: str  # relative to the rendered folder: <category>/<hostname><suffix>
     text: str
     facts: dict[str, str] = field(compare=False)
@@ -118,6 +121,7 @@ def render_all(
                     category=site.category,
                     platform=platform_name,
                     role=device.role,
+                    uplink=context["uplink"],
                     path=f"{site.category}/{device.hostname}{platform.config_suffix}",
                     text=header + template.render(context),
                     facts=facts(context),
@@ -126,6 +130,15 @@ def render_all(
     if problems:
         raise InputError(problems)
     return sorted(rendered, key=lambda r: r.path)
+
+
+def render_inventory(
+    inventory_root: Path, platform_override: Mapping[str, str] | None = None
+) -> tuple[Inventory, list[RenderedDevice]]:
+    """Load the inventory at `inventory_root` and render every device in memory."""
+    inventory, addresses = load(inventory_root)
+    templates = templates_dir(inventory_root)
+    return inventory, render_all(inventory, addresses, templates, platform_override)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hier_config import HConfig, HConfigChild, WorkflowRemediation, get_hconfig
+from hier_config.exceptions import DuplicateChildError
 from hier_config.platforms.driver_base import HConfigDriverBase
 
-from spbe.platforms.base import ConfigLine, ConfigTree
+from spbe.platforms.base import ConfigLine, ConfigSyntaxError, ConfigTree
 
 
 def _to_line(child: HConfigChild) -> ConfigLine:
@@ -31,7 +32,10 @@ class HierConfigPlatform:
     driver: Callable[[], HConfigDriverBase] = field(repr=False)
 
     def load(self, text: str) -> HConfig:
-        return get_hconfig(self.driver(), text)
+        try:
+            return get_hconfig(self.driver(), text)
+        except DuplicateChildError as exc:
+            raise ConfigSyntaxError(0, str(exc), "the same section appears twice") from None
 
     def parse(self, text: str) -> ConfigTree:
         return tuple(_to_line(child) for child in self.load(text).children)
