@@ -30,6 +30,7 @@ def test_shipped_stack_plans_clean_and_matches_its_snapshot(stack):
 
 def test_flipping_active_site_changes_only_dns_records():
     code, result = spbe_json("plan", "--stack", "drc", "--set", "active_site=drc",
+                             "--reference", "infra/snapshots/primary.json",
                              "--diff-against", "infra/snapshots/drc.json")
     changes = result["diff"]
     assert code == 1

@@ -20,6 +20,7 @@ from pulumi.runtime import settings as pulumi_settings
 
 from spbe.cloudplan.model import STACK_REFERENCE, Plan, ResourceRecord, mask_secrets
 from spbe.cloudplan.project import PulumiProject
+from spbe.cloudplan.snapshot import read_snapshot
 from spbe.errors import InputError, Problem
 
 # Invented outputs use ranges no real cloud hands out, so nobody mistakes them for real.
@@ -162,6 +163,12 @@ def _subprocess_exports(project: PulumiProject, overrides: dict[str, str]) -> Ex
         return plan_in_subprocess(project.root, parts[2],
                                   {"inventory": inventory} if inventory else {})["exports"]
     return lookup
+
+
+def reference_exports(snapshot: Path) -> ExportsLookup:
+    """Answer StackReferences from a saved plan snapshot instead of planning again."""
+    exports: dict[str, Any] = read_snapshot(snapshot)["exports"]
+    return lambda stack: exports
 
 
 def plan_in_subprocess(root: Path, stack: str, overrides: dict[str, str] | None = None,

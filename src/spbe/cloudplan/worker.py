@@ -11,7 +11,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from spbe.cloudplan.engine import record_plan
+from spbe.cloudplan.engine import record_plan, reference_exports
 from spbe.cloudplan.project import PulumiProject
 from spbe.errors import InputError
 
@@ -21,11 +21,14 @@ def main() -> int:
     parser.add_argument("--project", type=Path, required=True)
     parser.add_argument("--stack", required=True)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--reference", type=Path, metavar="SNAPSHOT",
+                        help="answer StackReferences from this plan snapshot's exports")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # pulumi's event-loop deprecation noise under mocks
     overrides = dict(item.split("=", 1) for item in args.set)
     try:
-        plan = record_plan(PulumiProject.load(args.project), args.stack, overrides)
+        lookup = reference_exports(args.reference) if args.reference else None
+        plan = record_plan(PulumiProject.load(args.project), args.stack, overrides, lookup)
     except InputError as exc:
         json.dump({"problems": [p.as_dict() for p in exc.problems]}, sys.stdout)
         return 2

@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from spbe.cloudplan.engine import record_plan, snapshot_json
+from spbe.cloudplan.engine import record_plan, reference_exports, snapshot_json
 from spbe.cloudplan.model import Plan
 from spbe.cloudplan.policies import Violation, evaluate, load_config, load_policies
 from spbe.cloudplan.project import PulumiProject
@@ -37,6 +37,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="write the plan snapshot (secrets masked) to FILE")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a stack config key, e.g. active_site=drc (repeatable)")
+    parser.add_argument("--reference", type=Path, metavar="SNAPSHOT",
+                        help="answer the DRC's StackReference from this primary snapshot "
+                             "instead of planning the primary in a subprocess")
     parser.add_argument("--project", type=Path, default=Path("."), metavar="DIR",
                         help="folder holding Pulumi.yaml (default: .)")
     parser.add_argument("--policy-pack", type=Path, default=POLICY_PACK, metavar="DIR",
@@ -59,7 +62,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
 def run(args: argparse.Namespace, out: Output) -> int:
     warnings.simplefilter("ignore", DeprecationWarning)  # pulumi's event-loop notices
     project = PulumiProject.load(args.project)
-    plan = record_plan(project, args.stack, _overrides(args))
+    lookup = reference_exports(args.reference) if args.reference else None
+    plan = record_plan(project, args.stack, _overrides(args), lookup)
     policies = load_policies(args.policy_pack)
     config_path = args.policy_config if args.policy_config.exists() else None
     violations = evaluate(policies, plan, load_config(config_path))
