@@ -128,10 +128,6 @@ class Rule(_Strict):
         )
 
 
-class RuleFile(_Strict):
-    rules: list[Rule] = Field(min_length=1)
-
-
 def _pattern_problems(rule: Rule, known_facts: set[str], known_platforms: set[str]) -> list[str]:
     reasons = [f"unknown platform {name!r}" for name in rule.platforms
                if name not in known_platforms]
@@ -165,16 +161,21 @@ def load_rules(folder: Path, known_facts: set[str], known_platforms: set[str]) -
         problems += found
         if doc is None:
             continue
-        try:
-            parsed = RuleFile.model_validate(doc.data)
-        except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                entry, field = doc.entry(tuple(err["loc"]))
-                problems.append(Problem(display, doc.line(tuple(err["loc"])), entry, field,
-                                        str(err["msg"]).removeprefix("Value error, ")))
+        entries = doc.data.get("rules") if isinstance(doc.data, dict) else None
+        if not isinstance(entries, list) or not entries:
+            problems.append(Problem(display, 1, "rules", "", "must be a non-empty list of rules"))
             continue
-        for index, rule in enumerate(parsed.rules):
+        for index, raw in enumerate(entries):  # one by one: a bad rule hides no other
             line = doc.line(("rules", index))
+            try:
+                rule = Rule.model_validate(raw)
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False):
+                    loc = ("rules", index, *err["loc"])
+                    entry, field = doc.entry(loc)
+                    problems.append(Problem(display, doc.line(loc), entry, field,
+                                            str(err["msg"]).removeprefix("Value error, ")))
+                continue
             entry = f"rules[{index}] (id={rule.id})"
             if rule.id in rules:
                 problems.append(Problem(display, line, entry, "id", "duplicate rule id"))

@@ -97,7 +97,8 @@ def _menus(text: str) -> dict[str, _Menu]:
     return menus
 
 
-def _menu_remediation(path: str, running: _Menu, intended: _Menu) -> list[str]:
+def _menu_remediation(path: str, running: _Menu, intended: _Menu) -> tuple[list[str], list[str]]:
+    """(additions and changes, removals) for one menu."""
     changes: list[str] = []
     for target, wanted in intended.settings.items():
         current = running.settings.get(target, {})
@@ -132,25 +133,38 @@ def _menu_remediation(path: str, running: _Menu, intended: _Menu) -> list[str]:
         if changed:
             changes.append(f"{path} set {find(key)} {arguments(changed)}")
     if ordered:
-        changes += _moves(path, [k for k in running.items if k in intended.items], intended_keys)
-    return changes + removals
+        changes += _moves(path, list(running.items), intended_keys)
+    return changes, removals
 
 
 def _moves(path: str, running_order: list[ItemKey], intended_order: list[ItemKey]) -> list[str]:
-    kept = [k for k in intended_order if k in set(running_order)]
-    if kept == running_order:
-        return []
-    # Moving each item before its successor, from the back, yields the intended order.
-    return [
-        f"{path} move {find(key)} destination={find(after)}"
-        for key, after in reversed(list(pairwise(kept)))
-    ]
+    """`move` commands that put the items in intended order once the adds are done.
+
+    Simulates the device's order after the adds (each placed before its successor, as
+    emitted above), then walks the intended order from the back: whenever an item is not
+    right before its successor, it is moved there. Items in place cost nothing.
+    """
+    current = [k for k in running_order if k in set(intended_order)]
+    for position, key in enumerate(intended_order):
+        if key not in current:
+            successor = next((k for k in intended_order[position + 1 :] if k in current), None)
+            current.insert(current.index(successor) if successor else len(current), key)
+    moves = []
+    for key, after in reversed(list(pairwise(intended_order))):
+        if current.index(key) + 1 != current.index(after):
+            current.remove(key)
+            current.insert(current.index(after), key)
+            moves.append(f"{path} move {find(key)} destination={find(after)}")
+    return moves
 
 
 def remediation(running: str, intended: str) -> list[str]:
     """Commands that make a device running `running` run `intended`."""
     have, want = _menus(running), _menus(intended)
-    lines: list[str] = []
+    changes: list[str] = []
+    removals: list[str] = []
     for path in [*want, *(p for p in have if p not in want)]:
-        lines += _menu_remediation(path, have.get(path, _Menu()), want.get(path, _Menu()))
-    return lines
+        changed, removed = _menu_remediation(path, have.get(path, _Menu()), want.get(path, _Menu()))
+        changes += changed
+        removals += removed
+    return changes + removals
