@@ -41,7 +41,8 @@ class OpenStackMocks(pulumi.runtime.Mocks):
         self.stack_exports = stack_exports
         self.router_gateways: dict[str, str] = {}
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs,
+                     ) -> tuple[str | None, dict[Any, Any]]:
         inputs = dict(args.inputs)
         if args.typ == STACK_REFERENCE:
             stack = str(args.resource_id or inputs.get("name"))
@@ -62,12 +63,13 @@ class OpenStackMocks(pulumi.runtime.Mocks):
             state["vipPortId"] = f"{args.name}-vip-port-id"
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs,
+             ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         if args.token == "openstack:networking/getNetwork:getNetwork":
             name = args.args.get("name")
             return {"id": f"{name}-network-id", "name": name, "external": True,
                     "subnets": [f"{name}-subnet-id"], "region": "RegionOne",
-                    "tenantId": "admin"}
+                    "tenantId": "admin"}, []
         raise NotImplementedError(f"the offline plan has no mock for invoke {args.token}")
 
 
@@ -79,7 +81,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.records: list[ResourceRecord] = []
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.records.append(ResourceRecord(
                 urn=response.urn, type=request.type, name=request.name,
@@ -93,7 +95,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def ReadResource(self, request: Any) -> Any:
-        response = super().ReadResource(request)
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         self.records.append(ResourceRecord(
             urn=response.urn, type=request.type, name=request.name, custom=True,
             parent=request.parent or None, dependencies=list(request.dependencies),
@@ -145,7 +147,7 @@ def record(build: Callable[[], object], project: str, stack: str,
         outputs = dict(getattr(root, "outputs", {}))
         return pulumi.Output.all(**outputs).apply(exports.update)
 
-    pulumi.runtime.test(run)()
+    pulumi.runtime.test(run)()  # type: ignore[no-untyped-call]
     return Plan(project, stack, monitor.records, exports)
 
 
@@ -160,8 +162,10 @@ def _subprocess_exports(project: PulumiProject, overrides: dict[str, str]) -> Ex
             raise InputError([Problem(str(project.root), None, f"StackReference {qualified}",
                                       "", f"expected organization/{project.name}/<stack>")])
         inventory = overrides.get("inventory")
-        return plan_in_subprocess(project.root, parts[2],
-                                  {"inventory": inventory} if inventory else {})["exports"]
+        snapshot = plan_in_subprocess(project.root, parts[2],
+                                      {"inventory": inventory} if inventory else {})
+        exports: dict[str, Any] = snapshot["exports"]
+        return exports
     return lookup
 
 

@@ -136,9 +136,9 @@ def evaluate(policies: list[Policy], plan: Plan,
                 except UnknownValueError as exc:
                     found.append(Violation(policy.name, "unknown", record.key, exc.message))
         else:
-            args = StackValidationArgs(_stack_resources(plan), settings)
+            stack_args = StackValidationArgs(_stack_resources(plan), settings)
             try:
-                _run(policy.validate(args, _Reporter(policy.name, level.value, keys, found)))
+                _run(policy.validate(stack_args, _Reporter(policy.name, level.value, keys, found)))
             except UnknownValueError as exc:
                 found.append(Violation(policy.name, "unknown", None, exc.message))
     return found
