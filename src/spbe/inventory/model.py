@@ -164,7 +164,12 @@ class Datacenter(Strict):
 class Zone(Strict):
     id: ZoneName
     description: str = ""
-    prefix_length: int = Field(default=24, ge=16, le=29)
+    prefix_length: int = Field(
+        default=24,
+        ge=16,
+        le=26,
+        description="/26 at most: gateways, load-balancer VIPs from .10 and DHCP from .32",
+    )
     behind: Literal["external_firewall", "internal_firewall"]
     replicated: bool = Field(default=False, description="carried over the DC-DRC VPN")
 

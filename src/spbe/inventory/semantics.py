@@ -10,6 +10,9 @@ from spbe.errors import Problem
 from spbe.inventory.loader import Inventory, Location
 from spbe.inventory.model import PSEUDO_ZONES, DatacenterRole
 
+# Provider-network addresses the edge keeps for itself (gateway, router, VPN endpoint).
+RESERVED_EXTERNAL_ADDRESSES = 10
+
 
 @dataclass(frozen=True)
 class Capacity:
@@ -222,6 +225,21 @@ class _Checker:
                     f"'{service.fqdn}' is already used by service '{fqdns[service.fqdn]}'",
                 )
             fqdns.setdefault(service.fqdn, service.id)
+        public = sum(1 for service in dc.services if service.zone in self._dmz_zones())
+        for center in dc.datacenters:
+            # The edge takes the first addresses of the provider network; every DMZ service
+            # gets a floating IP after them.
+            needed = public + RESERVED_EXTERNAL_ADDRESSES
+            if center.external_prefix.num_addresses < needed:
+                self.report(
+                    inv.where(f"datacenter:{center.id}"),
+                    "external_prefix",
+                    f"{center.external_prefix} has {center.external_prefix.num_addresses} "
+                    f"addresses; {public} public services need {needed}",
+                )
+
+    def _dmz_zones(self) -> set[str]:
+        return {z.id for z in self.inv.datacenter.zones if z.behind == "external_firewall"}
 
     def _policy(self) -> None:
         inv = self.inv
@@ -248,6 +266,29 @@ class _Checker:
             for service_name in rule.services:
                 if service_name not in services:
                     self.report(where, "services", f"unknown service '{service_name}'")
+        self._service_ports_allowed()
+
+    def _service_ports_allowed(self) -> None:
+        # A load balancer whose port no rule allows would get an empty allow-list, which
+        # OpenStack reads as "everyone": refuse it here instead.
+        inv = self.inv
+        allowed: set[tuple[str, int]] = set()
+        for rule in inv.policy.rules:
+            if rule.action != "allow":
+                continue
+            for name in rule.services:
+                service = inv.policy.services.get(name)
+                if service is not None and service.protocol == "tcp":
+                    allowed.update((rule.destination, port) for port in service.ports)
+        for offered in inv.datacenter.services:
+            blocked = [port for port in offered.ports if (offered.zone, port) not in allowed]
+            if blocked:
+                self.report(
+                    inv.where(f"service:{offered.id}"),
+                    "ports",
+                    f"no allow rule in policy.yaml reaches zone '{offered.zone}' on tcp "
+                    f"{', '.join(map(str, blocked))}",
+                )
 
 
 def _unknown_platform(name: str) -> str:
