@@ -39,6 +39,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     actions.add_parser("status", help="nodes, processes, OSPF adjacencies, replication")
     actions.add_parser("verify", help="acceptance checks: routes, reachability, zone "
                        "policy with real packets, DC-to-DRC replication")
+    for action in actions.choices.values():
+        # also accepted after the action (`spbe lab up --json`); SUPPRESS keeps the value
+        # given before it (`spbe lab --json up`)
+        action.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                            help="print one JSON document")
 
 
 def run(args: argparse.Namespace, out: Output) -> int:

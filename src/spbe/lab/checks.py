@@ -22,7 +22,7 @@ from ipaddress import IPv4Address
 
 from spbe.inventory.loader import Inventory
 from spbe.ipam import Plan
-from spbe.lab.nsexec import inside, routes
+from spbe.lab.nsexec import inside, route_line_count, routes
 from spbe.lab.topology import Node, Role, Topology
 from spbe.zonepolicy import compile_policy, decide, firewalls_between, zone_side
 
@@ -142,6 +142,21 @@ def missing_routes(topology: Topology) -> dict[str, int]:
         if lacking:
             missing[node.name] = lacking
     return missing
+
+
+def routes_complete(topology: Topology) -> bool:
+    """Cheap readiness poll: counts routing-table lines in every router (parsing them all
+    every few hundred ms would take a CPU from the daemons converging at full scale), then
+    confirms with `missing_routes` once the counts are high enough."""
+    wanted = len(topology.route_targets)
+    for node in topology.nodes.values():
+        if node.ospf is None:
+            continue
+        with inside(node.namespace):
+            lines = route_line_count()
+        if lines < wanted:
+            return False
+    return not missing_routes(topology)
 
 
 # --- reachability --------------------------------------------------------------------------

@@ -232,8 +232,8 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
 
     seconds_to_started = time.monotonic() - began
     routes_timeout = 30 + 0.2 * len(routers)
-    wait_for(lambda: not checks.missing_routes(topology), routes_timeout,
-             "every router to hold every LAN route", interval=0.2)
+    wait_for(partial(checks.routes_complete, topology), routes_timeout,
+             "every router to hold every LAN route", interval=0.25)
     seconds_to_routes = time.monotonic() - started_routing
     mark("routes")
     _wait_services(topology, postgres)

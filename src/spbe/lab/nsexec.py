@@ -267,6 +267,11 @@ def routes() -> set[IPv4Network]:
     return found
 
 
+def route_line_count() -> int:
+    with open("/proc/thread-self/net/route", "rb") as table:
+        return table.read().count(b"\n") - 1
+
+
 def tcp_listening(port: int) -> bool:
     with open("/proc/thread-self/net/tcp", encoding="ascii") as table:
         next(table)
