@@ -49,6 +49,13 @@ main_job() {
     "$spbe" validate
     log "check the IP plan lock"
     "$spbe" ipam --check --format csv >/dev/null
+    log "check the rendered device configs are current and compliant"
+    "$spbe" render --check
+    "$spbe" comply --configs >/dev/null
+    log "plan the Pulumi stacks offline (policy pack, diff against the committed snapshots)"
+    "$spbe" plan --stack primary --diff-against infra/snapshots/primary.json >/dev/null
+    "$spbe" plan --stack drc --reference infra/snapshots/primary.json \
+        --diff-against infra/snapshots/drc.json >/dev/null
     log "main job finished"
 }
 

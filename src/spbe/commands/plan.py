@@ -11,15 +11,15 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from spbe.cloudplan.engine import record_plan, reference_exports, snapshot_json
-from spbe.cloudplan.model import Plan
-from spbe.cloudplan.policies import Violation, evaluate, load_config, load_policies
-from spbe.cloudplan.project import PulumiProject
-from spbe.cloudplan.snapshot import PlanDiff, diff, read_snapshot
 from spbe.console import Output
 from spbe.errors import ExitCode, InputError, Problem
+
+if TYPE_CHECKING:
+    from spbe.cloudplan.model import Plan
+    from spbe.cloudplan.policies import Violation
+    from spbe.cloudplan.snapshot import PlanDiff
 
 NAME = "plan"
 HELP = "plan a Pulumi stack (primary|drc) offline: resources, policy pack, snapshot diff"
@@ -60,6 +60,13 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    # Imported here: pulumi costs a quarter second, and every other command would pay it
+    # at CLI start-up through command discovery.
+    from spbe.cloudplan.engine import record_plan, reference_exports, snapshot_json
+    from spbe.cloudplan.policies import evaluate, load_config, load_policies
+    from spbe.cloudplan.project import PulumiProject
+    from spbe.cloudplan.snapshot import diff, read_snapshot
+
     warnings.simplefilter("ignore", DeprecationWarning)  # pulumi's event-loop notices
     project = PulumiProject.load(args.project)
     lookup = reference_exports(args.reference) if args.reference else None
