@@ -55,7 +55,7 @@ def host_snapshot() -> dict[str, Any]:
     return {
         "sysctls": {k: Path(f"/proc/sys/net/ipv4/neigh/default/{k}").read_text().strip()
                     for k in keys},
-        "paths": {p: os.path.exists(p) for p in ("/run/sshd", "/run/frr",
+        "paths": {p: os.path.exists(p) for p in ("/run/sshd", "/run/frr", "/run/netns",
                                                  "/var/run/wireguard", "/var/tmp/frr")},
         "user": subprocess.run(["id", "spbe-netops"], capture_output=True,
                                check=False).returncode == 0,

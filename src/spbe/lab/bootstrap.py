@@ -31,7 +31,10 @@ HELLO, DEAD = 1, 10
 # router LSA at most every LSA_HOLD_MS while adjacencies come up: without that, each of
 # 257 adjacencies re-floods a 6 KB LSA to every neighbour (O(n^2), hundreds of MB queued).
 HUB_NEIGHBOURS = 16
-LSA_HOLD_MS = 200
+LSA_HOLD_MS = 1000
+# SPF at most twice a second per router: at full scale each of 260 routers receives a few
+# hundred LSAs while the network comes up, and an SPF per LSA saturates two cores.
+SPF_DELAY_MS, SPF_HOLD_MS, SPF_MAX_HOLD_MS = 100, 500, 1000
 
 
 def zebra_config(node: Node) -> str:
@@ -55,7 +58,7 @@ def ospfd_config(node: Node) -> str:
     lines += [
         "router ospf",
         f" ospf router-id {ospf.router_id}",
-        " timers throttle spf 0 50 500",
+        f" timers throttle spf {SPF_DELAY_MS} {SPF_HOLD_MS} {SPF_MAX_HOLD_MS}",
         " timers lsa min-arrival 0",
     ]
     if len(ospf.point_to_point) > HUB_NEIGHBOURS:

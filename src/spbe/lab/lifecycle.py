@@ -29,6 +29,7 @@ from spbe.ipam import Plan
 from spbe.lab import bootstrap, checks, firewall, netsetup, services
 from spbe.lab.nsexec import (
     FRR_STATE,
+    NETNS_DIR,
     Launch,
     alive,
     existing_namespaces,
@@ -192,6 +193,9 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
     write_record(paths, record)
     mark("host prepared")
 
+    if not NETNS_DIR.exists():  # `ip netns add` creates it as a bind mount of itself
+        host.created_dirs.append(str(NETNS_DIR))
+        write_record(paths, record)
     netsetup.create(topology, paths.batches)
     record.namespace_inodes = namespace_inodes(record.namespaces)
     write_record(paths, record)
@@ -206,6 +210,7 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
         bootstrap.write_frr(paths, node)
     record.pid_files = [str(p) for node in routers for p in bootstrap.frr_pid_files(paths, node)]
     start([bootstrap.frr_launch(paths, node, "zebra") for node in routers])
+    mark("zebra launched")
     wait_for(lambda: all(_socket_exists(paths.frr(n.name) / "run" / "zserv.api")
                          for n in routers), 30, "zebra's zserv sockets")
     mark("zebra")
@@ -214,6 +219,10 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
     start([bootstrap.frr_launch(paths, node, "ospfd") for node in routers if node is not core])
     mark("ospfd (sites)")
 
+    start([bootstrap.frr_launch(paths, core, "ospfd")])
+    started_routing = time.monotonic()
+    mark("core ospfd")
+    # sshd is not on the routing path: it starts while OSPF converges
     _wait_all(background[2:], "ssh-keygen")
     (paths.ssh / "authorized_keys").write_text(
         (paths.ssh / "login_ed25519.pub").read_text(encoding="ascii"), encoding="ascii")
@@ -221,9 +230,7 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
     with_management = [n for n in topology.nodes.values() if n.management]
     start([bootstrap.sshd_launch(paths, node) for node in with_management])
     record.pid_files += [str(bootstrap.sshd_pid_file(paths, n)) for n in with_management]
-    start([bootstrap.frr_launch(paths, core, "ospfd")])
-    started_routing = time.monotonic()
-    mark("sshd and core ospfd")
+    mark("sshd")
 
     record.pids.update(_start_services(inventory, topology, paths, postgres, background[:2]))
     record.pid_files += [str(p) for p in _service_pid_files(topology, paths)]
@@ -232,8 +239,8 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
 
     seconds_to_started = time.monotonic() - began
     routes_timeout = 30 + 0.2 * len(routers)
-    wait_for(partial(checks.routes_complete, topology), routes_timeout,
-             "every router to hold every LAN route", interval=0.25)
+    wait_for(lambda: not checks.missing_routes(topology), routes_timeout,
+             "every router to hold every LAN route", interval=0.5)
     seconds_to_routes = time.monotonic() - started_routing
     mark("routes")
     _wait_services(topology, postgres)
@@ -375,8 +382,11 @@ def _down_locked(paths: Paths) -> DownReport:
     if host.created_user:
         subprocess.run(["userdel", LOGIN_USER], capture_output=True, check=False)
     for directory in reversed(host.created_dirs):
+        path = Path(directory)
+        if path == NETNS_DIR and path.is_dir() and not any(path.iterdir()):
+            subprocess.run(["umount", str(path)], capture_output=True, check=False)
         try:
-            Path(directory).rmdir()
+            path.rmdir()
         except OSError:
             continue  # not empty: something else uses it now, so it stays
     shutil.rmtree(paths.root, ignore_errors=True)

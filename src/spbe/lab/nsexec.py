@@ -120,7 +120,7 @@ def _tail(path: Path, lines: int = 5) -> str:
         return "(no log)"
 
 
-def start(specs: Sequence[Launch], concurrency: int = 8) -> list[int]:
+def start(specs: Sequence[Launch], concurrency: int = 32) -> list[int]:
     """Start every program. Self-daemonizing programs are waited for (their exit status is
     the readiness signal, at most `concurrency` at once); foreground programs are double
     forked so that init adopts them at once. Returns the PIDs of the foreground ones."""
@@ -254,22 +254,20 @@ def alive(pid: int) -> bool:
         return False
 
 
-def routes() -> set[IPv4Network]:
-    """IPv4 destinations in the main table of the current namespace."""
-    found = set()
+def route_table_keys() -> set[tuple[str, str]]:
+    """(destination, mask) hex pairs of the current namespace's main IPv4 table."""
     with open("/proc/thread-self/net/route", encoding="ascii") as table:
         next(table)
-        for line in table:
-            fields = line.split()
-            destination = IPv4Address(struct.pack("<I", int(fields[1], 16)))
-            mask = bin(int(fields[7], 16)).count("1")
-            found.add(IPv4Network(f"{destination}/{mask}"))
-    return found
+        return {(fields[1], fields[7]) for fields in (line.split() for line in table)}
 
 
-def route_line_count() -> int:
-    with open("/proc/thread-self/net/route", "rb") as table:
-        return table.read().count(b"\n") - 1
+def routes() -> set[IPv4Network]:
+    """IPv4 destinations in the main table of the current namespace."""
+    return {
+        IPv4Network(f"{IPv4Address(struct.pack('<I', int(destination, 16)))}/"
+                    f"{bin(int(mask, 16)).count('1')}")
+        for destination, mask in route_table_keys()
+    }
 
 
 def tcp_listening(port: int) -> bool:
