@@ -484,9 +484,13 @@ def replicated_row(postgres: services.Postgres, topology: Topology, timeout: flo
                  f"create table if not exists {ROW_TABLE} (token text primary key, "
                  f"written timestamptz default now()); "
                  f"insert into {ROW_TABLE} (token) values ('{token}')")
-    query = f"select count(*) from {ROW_TABLE} where token = '{token}'"
+    # the table itself may still be on its way the first time: ask for it before the row
+    query = f"select exists (select from {ROW_TABLE} where token = '{token}')"
+    table_known = f"select to_regclass('{ROW_TABLE}') is not null"
     try:
-        wait_for(lambda: postgres.sql(topology.replica, query) == "1", timeout,
+        wait_for(lambda: postgres.sql(topology.replica, table_known) == "t", timeout,
+                 "the table to reach the DRC", interval=0.05)
+        wait_for(lambda: postgres.sql(topology.replica, query) == "t", timeout,
                  "the row to reach the DRC", interval=0.05)
     except TimeoutError:
         return False
