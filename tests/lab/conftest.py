@@ -1,9 +1,11 @@
-"""The running lab for the `lab`-marked tests: one per session, on one xdist worker.
+"""The running lab for the `lab`-marked tests.
 
 The lab uses fixed namespace names, so only one can exist on a machine. The tests carry
-`xdist_group("lab")` (all on one worker with `--dist loadgroup`), and the fixture also
-holds a machine-wide lock for its lifetime, so that even without loadgroup a second worker
-waits instead of tearing down the first worker's lab.
+`xdist_group("lab")`, but with pytest 9.2 and pytest-xdist 3.8 `--dist loadgroup` does not
+keep a group on one worker (checked), and plain `-n 2` spreads a module over both. So the
+fixture is module-scoped and holds a machine-wide lock while it lives: a second worker
+that got some of the module's tests waits for the first worker's share to finish (about
+ten seconds), then brings up its own lab, instead of tearing down a lab in use.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from spbe.lab.topology import Topology, build
 
 REPO = Path(__file__).resolve().parents[2]
 SPBE = Path(sys.executable).with_name("spbe")
-SESSION_LOCK = "\0spbe-lab-tests"
+LAB_TESTS_LOCK = "\0spbe-lab-tests"
 
 
 def spbe_lab(*args: str) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def host_snapshot() -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
     missing = preflight.problems(load(REPO / "inventories")[0].network.supernets.management)
     if missing:
@@ -70,7 +72,7 @@ def lab() -> Iterator[Lab]:
     lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     while True:
         try:
-            lock.bind(SESSION_LOCK)
+            lock.bind(LAB_TESTS_LOCK)
             break
         except OSError:
             time.sleep(0.2)

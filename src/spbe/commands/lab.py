@@ -49,6 +49,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: Output) -> int:
     # imported here: the lab needs nothing of this unless `spbe lab` runs
     from spbe.lab import lifecycle, preflight
+    from spbe.lab.nsexec import LaunchError
+    from spbe.lab.state import STATE_DIR
     from spbe.lab.topology import default_site_count
 
     if args.action == "down":
@@ -67,7 +69,17 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return ExitCode.ENVIRONMENT
     if args.action == "up":
         count = args.sites if args.sites != 0 else default_site_count(inventory)
-        up = lifecycle.up(inventory, addresses, count)
+        try:
+            up = lifecycle.up(inventory, addresses, count)
+        except (LaunchError, TimeoutError, RuntimeError, OSError) as exc:
+            # the half-built lab stays for inspection; `down` removes it like a whole one
+            message = (f"lab up failed: {exc}. Logs are under {STATE_DIR}/nodes; "
+                       "`spbe lab down` removes what was created.")
+            if out.as_json:
+                out.emit_json({"ok": False, "error": message})
+            else:
+                out.errors.print(f"[red]{message}", markup=True)
+            return ExitCode.FAILED
         text = ("lab already up" if up.already_up else
                 f"lab up: {up.namespaces} namespaces, {up.processes} processes; started in "
                 f"{up.seconds_to_started} s, routes {up.seconds_to_routes} s after the core's "

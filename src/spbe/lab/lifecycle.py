@@ -142,10 +142,6 @@ def _frr_nodes(topology: Topology) -> list[Node]:
     return [node for node in topology.nodes.values() if node.is_router]
 
 
-def _socket_exists(path: Path) -> bool:
-    return path.is_socket()
-
-
 def up(inventory: Inventory, addresses: Plan, site_count: int | None,
        paths: Paths | None = None) -> UpReport:
     paths = paths or Paths()
@@ -211,7 +207,7 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
     record.pid_files = [str(p) for node in routers for p in bootstrap.frr_pid_files(paths, node)]
     start([bootstrap.frr_launch(paths, node, "zebra") for node in routers])
     mark("zebra launched")
-    wait_for(lambda: all(_socket_exists(paths.frr(n.name) / "run" / "zserv.api")
+    wait_for(lambda: all((paths.frr(n.name) / "run" / "zserv.api").is_socket()
                          for n in routers), 30, "zebra's zserv sockets")
     mark("zebra")
     core = topology.by_role(Role.CORE)[0]
@@ -510,7 +506,8 @@ def verify(inventory: Inventory, addresses: Plan, paths: Paths | None = None) ->
     expected = len(core.ospf.point_to_point) if core.ospf else 0
     missing = checks.missing_routes(topology)
     unreachable = checks.unreachable_lans(topology)
-    dns = {layout.id: checks.resolve("spbe-internet", layout.host_addresses["dmz"],
+    dns = {layout.id: checks.resolve(topology.nodes["internet"].namespace,
+                                     layout.host_addresses["dmz"],
                                      f"www.{topology.domain}")
            for layout in topology.datacenters}
     portal = str(topology.primary.host_addresses["dmz"])

@@ -18,7 +18,7 @@ from pathlib import Path
 from spbe.inventory.loader import Inventory
 from spbe.lab.nsexec import Launch, run
 from spbe.lab.state import Paths
-from spbe.lab.topology import VPN_PORT, DatacenterLayout, Topology
+from spbe.lab.topology import NAMESPACE_PREFIX, VPN_PORT, DatacenterLayout, Topology
 
 NGINX = Path("/usr/sbin/nginx")
 NSD = Path("/usr/sbin/nsd")
@@ -99,7 +99,7 @@ def nginx_launch(
         encoding="ascii",
     )
     return Launch(
-        namespace=f"spbe-{node}", log=directory / "launch.log",
+        namespace=NAMESPACE_PREFIX + node, log=directory / "launch.log",
         argv=[str(NGINX), "-p", str(directory), "-c", str(directory / "nginx.conf"),
               "-e", str(directory / "error.log")],
     )
@@ -161,7 +161,7 @@ def nsd_launch(paths: Paths, inventory: Inventory, topology: Topology,
         ]),
         encoding="ascii",
     )
-    return Launch(namespace=f"spbe-{node}", log=directory / "launch.log",
+    return Launch(namespace=NAMESPACE_PREFIX + node, log=directory / "launch.log",
                   argv=[str(NSD), "-c", str(directory / "nsd.conf")])
 
 
@@ -251,13 +251,13 @@ class Postgres:
         argv = [str(self.bin / "postgres"), "-D", str(directory / "data")]
         for key, value in settings.items():
             argv += ["-c", f"{key}={value}"]
-        return Launch(namespace=f"spbe-{layout.zone_hosts['db']}", argv=argv,
+        return Launch(namespace=NAMESPACE_PREFIX + layout.zone_hosts["db"], argv=argv,
                       log=directory / "postgres.log", user="postgres", private_ipc=True,
                       daemonizes=False)
 
     def sql(self, layout: DatacenterLayout, statement: str, timeout: float = 10) -> str:
         result = run(
-            f"spbe-{layout.zone_hosts['db']}",
+            NAMESPACE_PREFIX + layout.zone_hosts["db"],
             [str(self.bin / "psql"), "-h", str(self.socket_dir(layout)),
              "-U", "postgres", "-d", "postgres", "-AtX", "-v", "ON_ERROR_STOP=1",
              "-c", statement],
@@ -283,7 +283,8 @@ def make_vpn_key(paths: Paths, layout: DatacenterLayout) -> tuple[Path, str]:
 
 def vpn_launch(paths: Paths, layout: DatacenterLayout) -> Launch:
     return Launch(
-        namespace=f"spbe-{layout.edge}", log=paths.service(layout.edge, "wireguard") / "log",
+        namespace=NAMESPACE_PREFIX + layout.edge,
+        log=paths.service(layout.edge, "wireguard") / "log",
         argv=[str(WIREGUARD_GO), "-f", layout.vpn_interface], daemonizes=False,
         # wireguard-go refuses to run on kernels that ship WireGuard unless told that the
         # module is really missing, as it is here
@@ -298,7 +299,7 @@ def vpn_socket(layout: DatacenterLayout) -> Path:
 def configure_vpn(
     layout: DatacenterLayout, peer: DatacenterLayout, private_key: Path, peer_public: str
 ) -> None:
-    namespace = f"spbe-{layout.edge}"
+    namespace = NAMESPACE_PREFIX + layout.edge
     allowed = [f"{peer.vpn_address}/32"] + [str(peer.zone_prefixes[z])
                                              for z in peer.replicated_zones]
     run(namespace, [str(WG), "set", layout.vpn_interface, "private-key", str(private_key),
