@@ -205,15 +205,18 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
     for node in routers:
         bootstrap.write_frr(paths, node)
     record.pid_files = [str(p) for node in routers for p in bootstrap.frr_pid_files(paths, node)]
-    start([bootstrap.frr_launch(paths, node, "zebra") for node in routers])
-    mark("zebra launched")
-    wait_for(lambda: all((paths.frr(n.name) / "run" / "zserv.api").is_socket()
-                         for n in routers), 30, "zebra's zserv sockets")
-    mark("zebra")
     core = topology.by_role(Role.CORE)[0]
-    # the core's ospfd starts last: every neighbour is then listening when it says hello
-    start([bootstrap.frr_launch(paths, node, "ospfd") for node in routers if node is not core])
-    mark("ospfd (sites)")
+    # FRR's parent process exits once the daemon is initialised (zebra's zserv socket is
+    # then open), so each router's ospfd follows its own zebra at once. The core's ospfd
+    # starts last: every neighbour is then listening when it says hello.
+    zebras = []
+    for node in routers:
+        zebra = bootstrap.frr_launch(paths, node, "zebra")
+        if node is not core:
+            zebra.then = bootstrap.frr_launch(paths, node, "ospfd")
+        zebras.append(zebra)
+    start(zebras)
+    mark("zebra and site ospfd")
 
     start([bootstrap.frr_launch(paths, core, "ospfd")])
     started_routing = time.monotonic()

@@ -69,6 +69,7 @@ class Launch:
     private_frr_dirs: bool = False
     env: dict[str, str] = field(default_factory=dict)
     daemonizes: bool = True  # the program forks itself away; its exit means "initialised"
+    then: Launch | None = None  # started as soon as this one has initialised
 
 
 def _become(spec: Launch) -> None:
@@ -122,8 +123,9 @@ def _tail(path: Path, lines: int = 5) -> str:
 
 def start(specs: Sequence[Launch], concurrency: int = 32) -> list[int]:
     """Start every program. Self-daemonizing programs are waited for (their exit status is
-    the readiness signal, at most `concurrency` at once); foreground programs are double
-    forked so that init adopts them at once. Returns the PIDs of the foreground ones."""
+    the readiness signal, at most `concurrency` at once) and then their `then` follow-up
+    starts; foreground programs are double forked so that init adopts them at once.
+    Returns the PIDs of the foreground ones."""
     running: dict[int, tuple[Launch, int]] = {}  # pid -> (spec, pidfd)
     failed: list[str] = []
     pids: list[int] = []
@@ -142,9 +144,16 @@ def start(specs: Sequence[Launch], concurrency: int = 32) -> list[int]:
             if status != 0:
                 failed.append(f"{spec.argv[0]} in {spec.namespace} (exit {status >> 8}): "
                               f"{_tail(spec.log)}")
+            elif spec.then is not None:
+                queue.append(spec.then)
 
+    queue = list(specs)
     try:
-        for spec in specs:
+        while queue or running:
+            if not queue:
+                reap_one()
+                continue
+            spec = queue.pop(0)
             if not spec.daemonizes:
                 pids.append(_double_fork(spec))
                 continue
@@ -156,8 +165,6 @@ def start(specs: Sequence[Launch], concurrency: int = 32) -> list[int]:
             pidfd = os.pidfd_open(pid)
             running[pid] = (spec, pidfd)
             waiter.register(pidfd, selectors.EVENT_READ, pid)
-        while running:
-            reap_one()
     finally:
         waiter.close()
     if failed:
