@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import testinfra
 from netmiko import ConnectHandler
 
 from spbe.lab import checks, lifecycle, netsetup, services
@@ -98,6 +99,14 @@ def test_netmiko_pushes_and_saves_config_over_ssh(lab: Lab) -> None:
     assert "description pushed-by-test" in running
     saved = Paths().frr(router.name) / "etc" / "frr.conf"
     assert "description pushed-by-test" in saved.read_text()
+
+
+def test_testinfra_reaches_every_router_by_name_with_pinned_host_keys(lab: Lab) -> None:
+    config = json.loads(Paths().credentials.read_text())["ssh_config"]
+    for router in lab.topology.routers():
+        host = testinfra.get_host(f"ssh://{router.name}", ssh_config=config)
+        neighbors = host.check_output("show ip ospf neighbor")
+        assert "Full" in neighbors, router.name
 
 
 def test_status_reports_nodes_adjacencies_and_replication(lab: Lab) -> None:

@@ -97,11 +97,11 @@ class UpReport:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _ensure_login_user(host: HostChanges) -> None:
+def _ensure_login_user(host: HostChanges, home: Path) -> None:
     try:
         pwd.getpwnam(LOGIN_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", str(home),
                         "--shell", "/bin/sh", "--groups", "frr,frrvty", LOGIN_USER], check=True)
         host.created_user = True
     # "*" = no password but not locked: sshd (without PAM) refuses key logins to locked users
@@ -175,7 +175,7 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
     postgres = services.Postgres(paths, topology)
     background = [postgres.initdb(), services.make_certificate(paths, topology.domain),
                   *_make_keys(paths)]
-    _ensure_login_user(host)
+    _ensure_login_user(host, paths.root)
     # sshd's privilege-separation directory (made by systemd), FRR's state directory as a
     # mount point for each daemon's private copy
     for directory in (SSHD_PRIVSEP, FRR_STATE):
@@ -315,10 +315,35 @@ def replication_state(postgres: services.Postgres, topology: Topology) -> str:
     return status or "not connected"
 
 
+def _write_ssh_client_config(paths: Paths, topology: Topology) -> Path:
+    """An OpenSSH client configuration naming every router by its hostname, with the lab's
+    host key pinned: `ssh -F <it> bpkad`, testinfra's ssh backend and Ansible use it."""
+    key_type, key = (paths.ssh / "host_ed25519.pub").read_text(encoding="ascii").split()[:2]
+    routers = [(n.name, n.management.ip) for n in topology.routers() if n.management is not None]
+    (paths.ssh / "known_hosts").write_text(
+        "".join(f"{address} {key_type} {key}\n" for _, address in routers), encoding="ascii")
+    lines = []
+    for name, address in routers:
+        lines += [f"Host {name}", f"  HostName {address}"]
+    lines += [
+        "Host *",
+        f"  User {LOGIN_USER}",
+        f"  IdentityFile {paths.ssh / 'login_ed25519'}",
+        "  IdentitiesOnly yes",
+        f"  UserKnownHostsFile {paths.ssh / 'known_hosts'}",
+        "  StrictHostKeyChecking yes",
+        "",
+    ]
+    config = paths.ssh / "client_config"
+    config.write_text("\n".join(lines), encoding="ascii")
+    return config
+
+
 def _write_credentials(paths: Paths, topology: Topology, postgres: services.Postgres) -> None:
     data = {
         "username": LOGIN_USER,
         "key_file": str(paths.ssh / "login_ed25519"),
+        "ssh_config": str(_write_ssh_client_config(paths, topology)),
         "device_type": "cisco_ios",
         "routers": {n.name: str(n.management.ip) for n in topology.routers() if n.management},
         "postgres": {"password": postgres.password},
