@@ -173,8 +173,10 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
     write_record(paths, record)  # from here on, `down` can undo whatever follows
 
     postgres = services.Postgres(paths, topology)
-    background = [postgres.initdb(), services.make_certificate(paths, topology.domain),
-                  *_make_keys(paths)]
+    # slow one-off jobs run while the network comes up
+    initdb = postgres.initdb()
+    certificate = services.make_certificate(paths, topology.domain)
+    key_generation = _make_keys(paths)
     _ensure_login_user(host, paths.root)
     # sshd's privilege-separation directory (made by systemd), FRR's state directory as a
     # mount point for each daemon's private copy
@@ -222,7 +224,7 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
     started_routing = time.monotonic()
     mark("core ospfd")
     # sshd is not on the routing path: it starts while OSPF converges
-    _wait_all(background[2:], "ssh-keygen")
+    _wait_all(key_generation, "ssh-keygen")
     (paths.ssh / "authorized_keys").write_text(
         (paths.ssh / "login_ed25519.pub").read_text(encoding="ascii"), encoding="ascii")
     bootstrap.write_ssh(paths, paths.ssh / "host_ed25519", paths.ssh / "authorized_keys")
@@ -231,7 +233,8 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
     record.pid_files += [str(bootstrap.sshd_pid_file(paths, n)) for n in with_management]
     mark("sshd")
 
-    record.pids.update(_start_services(inventory, topology, paths, postgres, background[:2]))
+    _wait_all([certificate], "the TLS certificate")
+    record.pids.update(_start_services(inventory, topology, paths, postgres, initdb))
     record.pid_files += [str(p) for p in _service_pid_files(topology, paths)]
     write_record(paths, record)
     mark("services started")
@@ -254,9 +257,7 @@ def _up_locked(inventory: Inventory, addresses: Plan, topology: Topology,
 
 def _start_services(inventory: Inventory, topology: Topology, paths: Paths,
                     postgres: services.Postgres,
-                    pending: list[subprocess.Popen[bytes]]) -> dict[str, int]:
-    initdb, certificate = pending
-    _wait_all([certificate], "the TLS certificate")
+                    initdb: subprocess.Popen[bytes]) -> dict[str, int]:
     daemons = []
     for layout in topology.datacenters:
         daemons.append(services.nginx_launch(paths, inventory, layout, "dmz"))
