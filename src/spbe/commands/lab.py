@@ -137,6 +137,10 @@ def _print_status(out: Output, state: dict[str, Any]) -> None:
     console.print(f"OSPF on the core: {state['full_adjacencies']}/"
                   f"{state['expected_adjacencies']} adjacencies Full; routers missing routes: "
                   f"{len(state['routers_missing_routes'])}")
+    for adjacency in state["adjacencies"]:
+        if not adjacency["state"].startswith("Full"):
+            console.print(f"  [yellow]{adjacency['interface']}[/] neighbour "
+                          f"{adjacency['neighbor']}: {adjacency['state']}")
     console.print(f"Replication DC -> DRC: {state['replication']}; VPN: "
                   + ", ".join(f"{dc} {hs}" for dc, hs in state["vpn"].items()))
 
