@@ -12,7 +12,7 @@ from spbe.inventory import Inventory, load
 from spbe.ipam import Plan
 from spbe.lab import bootstrap, firewall, preflight
 from spbe.lab.checks import policy_cases
-from spbe.lab.netsetup import link_batch, namespace_batch
+from spbe.lab.netsetup import link_batch, namespace_batch, shaping_batch
 from spbe.lab.topology import Role, build, city_prefixes, default_site_count, select_sites
 from spbe.zonepolicy import Firewall, compile_policy, rules_for
 
@@ -81,6 +81,10 @@ def test_batches_create_every_link_once(city: City) -> None:
     links = [line for line in link_batch(topology) if "type veth" in line]
     assert len(links) == len(topology.links) + sum(1 for n in topology.nodes.values()
                                                    if n.management)
+    core = topology.by_role(Role.CORE)[0]
+    shaping = shaping_batch(core)
+    assert len(shaping) == len(topology.by_role(Role.BRANCH))
+    assert all(" tbf rate " in line for line in shaping)  # no netem in this kernel
     branch = topology.by_role(Role.BRANCH)[0]
     batch = namespace_batch(branch)
     assert "link add lan0 type veth peer name lan0-h" in batch  # no dummy module here

@@ -80,6 +80,14 @@ def test_a_row_written_in_the_dc_appears_in_the_drc_over_the_vpn(lab: Lab) -> No
             "handshake")
 
 
+def test_the_noc_shapes_each_site_downlink_to_its_contracted_bandwidth(lab: Lab) -> None:
+    for branch in lab.topology.by_role(Role.BRANCH)[:2]:
+        contracted = lab.inventory.site_by_id[str(branch.site)].bandwidth.mbps_2022
+        measured = checks.downlink_mbps(lab.topology, branch.name)
+        # an unshaped veth carries gigabits; one TCP stream reaches 75-97 % of the rate
+        assert 0.6 * contracted <= measured <= 1.1 * contracted, (branch.name, measured)
+
+
 def test_netmiko_pushes_and_saves_config_over_ssh(lab: Lab) -> None:
     credentials = json.loads(Paths().credentials.read_text())
     router = lab.topology.by_role(Role.BRANCH)[0]

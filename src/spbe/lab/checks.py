@@ -16,6 +16,7 @@ import resource
 import selectors
 import socket
 import struct
+import threading
 import time
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
@@ -175,6 +176,56 @@ def unreachable_lans(topology: Topology) -> list[str]:
     results = probe(flows, timeout=2.0)
     return [flow.namespace for flow, result in zip(flows, results, strict=True)
             if result != PASSED]
+
+
+# --- bandwidth -----------------------------------------------------------------------------
+
+SHAPING_PORT = 5201
+
+
+def downlink_mbps(topology: Topology, branch: str, seconds: float = 1.0,
+                  warm_up: float = 0.3) -> float:
+    """Steady-state throughput of one TCP stream from the NOC's LAN to a branch LAN (the
+    NOC shapes each site's downlink to its contracted bandwidth). The first `warm_up`
+    seconds are not counted: slow start overshoots the shaper's queue and the first
+    stream after `up` loses a retransmission timeout there."""
+    core = topology.by_role(Role.CORE)[0]
+    site = topology.nodes[branch]
+    with inside(site.namespace):
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with inside(core.namespace):
+        sender = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    samples: list[tuple[float, int]] = []  # (when, bytes received so far)
+
+    def receive() -> None:
+        connection, _ = listener.accept()
+        total = 0
+        with connection:
+            while chunk := connection.recv(65536):
+                total += len(chunk)
+                samples.append((time.monotonic(), total))
+
+    with listener, sender:
+        listener.bind((str(lan_address(site)), SHAPING_PORT))
+        listener.listen(1)
+        receiver = threading.Thread(target=receive)
+        receiver.start()
+        sender.bind((str(lan_address(core)), 0))
+        sender.connect((str(lan_address(site)), SHAPING_PORT))
+        payload = b"\0" * 65536
+        deadline = time.monotonic() + warm_up + seconds
+        while time.monotonic() < deadline:
+            sender.sendall(payload)
+        sender.shutdown(socket.SHUT_WR)
+        receiver.join(timeout=10)
+    if not samples:
+        return 0.0
+    start = samples[0][0] + warm_up
+    counted = [sample for sample in samples if sample[0] >= start]
+    if len(counted) < 2:
+        return 0.0
+    (first_time, first_bytes), (last_time, last_bytes) = counted[0], counted[-1]
+    return (last_bytes - first_bytes) * 8 / (last_time - first_time) / 1e6
 
 
 # --- zone policy ---------------------------------------------------------------------------

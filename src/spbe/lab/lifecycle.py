@@ -543,6 +543,10 @@ def verify(inventory: Inventory, addresses: Plan, paths: Paths | None = None) ->
     cases = checks.run_policy(inventory, addresses, topology)
     disagreements = [asdict(case) for case in cases if not case.agrees]
     row = replicated_row(services.Postgres(paths, topology), topology)
+    slowest = min(topology.by_role(Role.BRANCH),
+                  key=lambda n: inventory.site_by_id[str(n.site)].bandwidth.mbps_2022)
+    contracted = inventory.site_by_id[str(slowest.site)].bandwidth.mbps_2022
+    measured = round(checks.downlink_mbps(topology, slowest.name), 1)
     results: dict[str, dict[str, Any]] = {
         "ospf_full_adjacencies": {"ok": full == expected, "full": full, "expected": expected},
         "every_router_has_every_route": {"ok": not missing, "missing": missing},
@@ -553,5 +557,10 @@ def verify(inventory: Inventory, addresses: Plan, paths: Paths | None = None) ->
                         "allowed": sum(1 for c in cases if c.expected == "allow"),
                         "disagreements": disagreements},
         "replicated_row": {"ok": row},
+        # capped at the contract (an unshaped veth carries gigabits); one TCP stream
+        # reaches 75-97 % of the rate, depending on a loss episode in the shaper's queue
+        "downlink_shaped": {"ok": 0.6 * contracted <= measured <= 1.1 * contracted,
+                            "site": slowest.name, "contracted_mbps": contracted,
+                            "measured_mbps": measured},
     }
     return {"ok": all(r["ok"] for r in results.values()), "checks": results}

@@ -1,4 +1,4 @@
-"""Create and delete the lab's namespaces, links and addresses with `ip -batch`.
+"""Create and delete the lab's namespaces, links, addresses and shaping with `ip -batch`.
 
 One `ip -batch` in the host creates every namespace and veth pair (each end straight into
 its namespace); one `ip -n NS -batch` per namespace, several at once, sets addresses,
@@ -25,6 +25,8 @@ NAMESPACE_SYSCTLS = {
     "net.ipv4.icmp_ratelimit": "0",
     "net.ipv4.icmp_msgs_per_sec": "100000",
     "net.ipv4.icmp_msgs_burst": "100000",
+    # no cached ssthresh from an earlier connection: the shaping check measures one stream
+    "net.ipv4.tcp_no_metrics_save": "1",
 }
 # Machine-wide: the neighbour tables are shared by all namespaces; a full lab has more
 # neighbours than the defaults (128/512/1024) keep. Raised for the run, restored by `down`.
@@ -114,9 +116,17 @@ def namespace_batch(node: Node) -> list[str]:
     return lines
 
 
-def _ip_batch(lines: Iterable[str], path: Path, namespace: str | None) -> subprocess.Popen[str]:
+def shaping_batch(node: Node) -> list[str]:
+    """Token-bucket shaping (this kernel has TBF and HTB, no netem): a 10 ms burst."""
+    return [f"qdisc add dev {interface} root tbf rate {mbps}mbit "
+            f"burst {max(mbps * 1250, 3028)}b latency 20ms"
+            for interface, mbps in node.shaping.items()]
+
+
+def _ip_batch(lines: Iterable[str], path: Path, namespace: str | None,
+              program: str = "ip") -> subprocess.Popen[str]:
     path.write_text("\n".join(lines) + "\n", encoding="ascii")
-    command = ["ip"] + (["-n", namespace] if namespace else []) + ["-batch", str(path)]
+    command = [program] + (["-n", namespace] if namespace else []) + ["-batch", str(path)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)
 
@@ -143,6 +153,11 @@ def create(topology: Topology, batches: Path) -> None:
         pending.append((process, node.name))
     for process, name in pending:
         _finish(process, name)
+    for node in nodes:
+        if node.shaping:
+            shaping = _ip_batch(shaping_batch(node), batches / f"{node.name}.tc",
+                                node.namespace, program="tc")
+            _finish(shaping, f"traffic shaping in {node.name}")
 
 
 def delete(namespaces: Iterable[str], batches: Path) -> None:

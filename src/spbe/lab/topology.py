@@ -74,6 +74,7 @@ class Node:
     bridges: dict[str, list[str]] = field(default_factory=dict)
     management: IPv4Interface | None = None
     ospf: Ospf | None = None
+    shaping: dict[str, int] = field(default_factory=dict)  # interface -> egress Mbit/s
 
     @property
     def namespace(self) -> str:
@@ -248,6 +249,9 @@ def build(inventory: Inventory, addresses: Plan, sites: Iterable[Site]) -> Topol
         ))
         core.addresses.append((core_if, _iface(wan, 0)))
         core.ospf.point_to_point.append(core_if)
+        # Diskominfo manages bandwidth centrally: the NOC shapes each site's downlink to
+        # the contracted rate (the CPE shapes the uplink in its own configuration)
+        core.shaping[core_if] = site.bandwidth.mbps_2022
         links.append(Link(core.name, core_if, device.hostname, "uplink0"))
         targets.append(lan)
 
