@@ -56,6 +56,13 @@ main_job() {
     "$spbe" plan --stack primary --diff-against infra/snapshots/primary.json >/dev/null
     "$spbe" plan --stack drc --reference infra/snapshots/primary.json \
         --diff-against infra/snapshots/drc.json >/dev/null
+    log "bring the embedded lab up (CI-sized), verify it, tear it down"
+    "$spbe" lab up
+    # verify's failure must still tear the lab down; its exit code decides the job
+    local verified=0
+    "$spbe" lab verify || verified=$?
+    "$spbe" lab down
+    ((verified == 0)) || exit "$verified"
     log "main job finished"
 }
 
