@@ -11,12 +11,22 @@ import ipaddress
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 # ASCII only: ids become hostnames, file names, OpenStack names and nftables set names.
 ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
 ZoneName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+
+
+def _valid_ports(ports: list[int]) -> list[int]:
+    for port in ports:
+        if not 1 <= port <= 65535:
+            raise ValueError(f"port {port} is outside 1-65535")
+    return ports
+
+
+Ports = Annotated[list[int], AfterValidator(_valid_ports)]
 
 
 class Strict(BaseModel):
@@ -200,16 +210,8 @@ class Service(Strict):
     zone: ZoneName
     tier: Tier
     classification: Classification
-    ports: list[int] = Field(min_length=1)
+    ports: Ports = Field(min_length=1)
     stateful: bool = False
-
-    @field_validator("ports")
-    @classmethod
-    def _ports(cls, ports: list[int]) -> list[int]:
-        for port in ports:
-            if not 1 <= port <= 65535:
-                raise ValueError(f"port {port} is outside 1-65535")
-        return ports
 
 
 class DatacenterFile(Strict):
@@ -227,15 +229,7 @@ Protocol = Literal["tcp", "udp", "icmp"]
 
 class PortService(Strict):
     protocol: Protocol
-    ports: list[int] = Field(default_factory=list)
-
-    @field_validator("ports")
-    @classmethod
-    def _ports(cls, ports: list[int]) -> list[int]:
-        for port in ports:
-            if not 1 <= port <= 65535:
-                raise ValueError(f"port {port} is outside 1-65535")
-        return ports
+    ports: Ports = Field(default_factory=list)
 
 
 class Rule(Strict):
