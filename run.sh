@@ -43,6 +43,19 @@ ensure_venv() {
     echo "$want" > "$STAMP"
 }
 
+# A plan's headings (resources, policy violations, changes) when it is clean; the whole
+# report when it finds something.
+plan_stack() {
+    local report status=0
+    report=$("$VENV/bin/spbe" plan "$@") || status=$?
+    if ((status == 0)); then
+        grep -E '^#' <<<"$report"
+    else
+        printf '%s\n' "$report"
+        return "$status"
+    fi
+}
+
 main_job() {
     local spbe=$VENV/bin/spbe
     log "validate the inventory"
@@ -53,9 +66,9 @@ main_job() {
     "$spbe" render --check
     "$spbe" comply --configs >/dev/null
     log "plan the Pulumi stacks offline (policy pack, diff against the committed snapshots)"
-    "$spbe" plan --stack primary --diff-against infra/snapshots/primary.json >/dev/null
-    "$spbe" plan --stack drc --reference infra/snapshots/primary.json \
-        --diff-against infra/snapshots/drc.json >/dev/null
+    plan_stack --stack primary --diff-against infra/snapshots/primary.json
+    plan_stack --stack drc --reference infra/snapshots/primary.json \
+        --diff-against infra/snapshots/drc.json
     log "bring the embedded lab up (CI-sized), verify it, tear it down"
     "$spbe" lab up
     # verify's failure must still tear the lab down; its exit code decides the job
