@@ -121,6 +121,10 @@ def read_lock(root: Path) -> tuple[dict[tuple[str, str], ipaddress.IPv4Network],
         return {}, []
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
+    except UnicodeDecodeError as exc:
+        return {}, [Problem(display, None, "(file)", "", f"not UTF-8 text ({exc.reason})")]
+    except OSError as exc:
+        return {}, [Problem(display, None, "(file)", "", f"cannot be read ({exc.strerror})")]
     except yaml.YAMLError as exc:
         return {}, [Problem(display, None, "(file)", "", f"malformed YAML: {exc}")]
     if not isinstance(data, dict):

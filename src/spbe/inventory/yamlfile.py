@@ -121,4 +121,28 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDocument | None, list[Probl
         return None, [
             Problem(display, 1, "(top level)", "", f"must be a mapping of keys, found {kind}")
         ]
-    return YamlDocument(display, data, node), []
+    document = YamlDocument(display, data, node)
+    return document, _duplicate_keys(document, node, ())
+
+
+def _duplicate_keys(document: YamlDocument, node: yaml.Node, path: Path_) -> list[Problem]:
+    """YAML keeps the last of two equal keys without a word; an inventory must not."""
+    problems = []
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                entry, field_name = document.entry((*path, key))
+                problems.append(Problem(
+                    document.file, line, entry, field_name,
+                    f"duplicate key {key!r} (first at line {first_line[key]}); "
+                    "YAML would silently keep only the last value"))
+            else:
+                first_line[key] = line
+            problems += _duplicate_keys(document, value_node, (*path, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems += _duplicate_keys(document, item, (*path, index))
+    return problems
