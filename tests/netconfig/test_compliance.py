@@ -145,6 +145,21 @@ def test_comply_cli_names_device_rule_and_control_area(
     assert "dinkes: rule no-cleartext-management-services (communications)" in text
 
 
+def test_comply_rejects_a_missing_folder_and_unreadable_configs(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-backups"
+    assert main(["comply", "--configs", str(missing), "--inventory", str(project)]) == 2
+    assert f"{missing}: (folder): no such folder" in capsys.readouterr().err
+
+    config = project.parent / "network_configs" / "rendered" / "opd" / "dinkes.rsc"
+    config.write_bytes(config.read_bytes() + b"\xff banner in latin-1\n")
+    assert main(["comply", "--configs", "--json", "--inventory", str(project)]) == 2
+    [problem] = json.loads(capsys.readouterr().out)["problems"]
+    assert (problem["file"], problem["entry"]) == (str(config), "dinkes")
+    assert problem["reason"].startswith("not UTF-8 text")
+
+
 def test_rule_file_mistakes_are_reported_with_file_and_entry(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(
         "rules:\n"

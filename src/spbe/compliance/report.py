@@ -9,6 +9,7 @@ from pathlib import Path
 from spbe import platforms
 from spbe.compliance.engine import Finding, evaluate
 from spbe.compliance.rules import Rule, load_rules
+from spbe.errors import InputError, Problem
 from spbe.netconfig.paths import rules_dir
 from spbe.netconfig.render import RenderedDevice
 from spbe.platforms.base import ConfigSyntaxError
@@ -76,16 +77,28 @@ def check_folder(rules: list[Rule], devices: list[RenderedDevice], folder: Path)
     expected = {
         f"{d.hostname}{platforms.get(d.platform).config_suffix}": d for d in devices
     }
+    if not folder.is_dir():
+        raise InputError([Problem(str(folder), None, "(folder)", "", "no such folder")])
     texts: dict[str, str] = {}
     problems: list[str] = []
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+    unreadable: list[Problem] = []
+    for path in sorted(folder.rglob("*")):
         if not path.is_file():
             continue
         device = expected.get(path.name)
         if device is None:
             problems.append(f"{path}: no device of the inventory is called like this file")
             continue
-        texts[device.hostname] = path.read_text(encoding="utf-8")
+        try:
+            texts[device.hostname] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            unreadable.append(Problem(str(path), None, device.hostname, "",
+                                      f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        except OSError as exc:
+            unreadable.append(Problem(str(path), None, device.hostname, "",
+                                      f"cannot be read ({exc.strerror})"))
+    if unreadable:
+        raise InputError(unreadable)
     for name, device in sorted(expected.items()):
         if device.hostname not in texts:
             problems.append(f"{folder}/.../{name}: configuration of {device.hostname} missing")
