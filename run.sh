@@ -28,6 +28,13 @@ ensure_system_packages() {
     fi
 }
 
+# pip without its notice about the venv's location; a failed install stops the run
+# (pipefail: pip's status counts, the filter's "nothing left" does not)
+pip_install() {
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$@" 2>&1 \
+        | { grep -v '^WARNING: Location' || true; }
+}
+
 ensure_venv() {
     local want
     want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
@@ -36,9 +43,8 @@ ensure_venv() {
     fi
     log "installing Python dependencies into $VENV (pinned by constraints.txt)"
     [[ -x $VENV/bin/python ]] || /usr/bin/python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade "pip>=24" 2>&1 | grep -v '^WARNING: Location' || true
-    PIP_CONSTRAINT=constraints.txt "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
-        -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
+    pip_install --upgrade "pip>=24"
+    PIP_CONSTRAINT=constraints.txt pip_install -e '.[dev]'
     "$VENV/bin/spbe" --version >/dev/null
     echo "$want" > "$STAMP"
 }
