@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,15 @@ class PulumiProject:
                 values.setdefault(full, OFFLINE_SECRET)
                 secrets.append(full)
         stack_file = self.root / f"Pulumi.{stack}.yaml"
-        for key, value in (_read(stack_file).get("config") or {}).items():
+        stack_config = _read(stack_file).get("config") or {}
+        unknown = [str(key) for key in stack_config if not self._is_declared(str(key))]
+        lines = _key_lines(stack_file) if unknown else {}
+        problems = [self._unknown_key(str(stack_file), key, lines) for key in unknown]
+        problems += [self._unknown_key("--set", key) for key in overrides or {}
+                     if not self._is_declared(key)]
+        if problems:
+            raise InputError(problems)
+        for key, value in stack_config.items():
             full = self._namespaced(str(key))
             if isinstance(value, dict) and "secure" in value:
                 values[full] = OFFLINE_SECRET
@@ -73,6 +82,24 @@ class PulumiProject:
     def _namespaced(self, key: str) -> str:
         return key if ":" in key else f"{self.name}:{key}"
 
+    def _is_declared(self, key: str) -> bool:
+        """Keys of this project must be declared in Pulumi.yaml; other namespaces
+        (`openstack:cloud`) belong to providers and pass."""
+        full = self._namespaced(key)
+        if not full.startswith(f"{self.name}:"):
+            return True
+        return full in {self._namespaced(k) for k in self.declared}
+
+    def _unknown_key(self, source: str, key: str, lines: dict[str, int] | None = None,
+                     ) -> Problem:
+        known = sorted(self._namespaced(k).split(":", 1)[1] for k in self.declared)
+        bare = self._namespaced(key).split(":", 1)[1]
+        close = difflib.get_close_matches(bare, known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+        return Problem(source, (lines or {}).get(key), key, "",
+                       f"unknown config key (not declared in {self.root / 'Pulumi.yaml'}'s "
+                       f"config); {hint}")
+
 
 def _text(value: Any) -> str:
     # Pulumi hands every config value to the program as a string (objects as JSON).
@@ -81,6 +108,17 @@ def _text(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     return str(value)
+
+
+def _key_lines(path: Path) -> dict[str, int]:
+    """Line of each key of the stack file's `config:` mapping, for problem reports."""
+    root = yaml.compose(path.read_text(encoding="utf-8"))
+    lines: dict[str, int] = {}
+    if isinstance(root, yaml.MappingNode):
+        for name, section in root.value:
+            if name.value == "config" and isinstance(section, yaml.MappingNode):
+                lines.update({str(k.value): k.start_mark.line + 1 for k, _ in section.value})
+    return lines
 
 
 def _read(path: Path) -> dict[str, Any]:
