@@ -27,6 +27,7 @@ import yaml
 
 from spbe.errors import Problem
 from spbe.inventory.loader import LOCK_FILE, Inventory, Location
+from spbe.inventory.yamlfile import read_text
 
 POOLS = ("loopback", "wan", "lan", "zone", "tenant")
 TENANT_PREFIX_LENGTH = 24
@@ -119,12 +120,11 @@ def read_lock(root: Path) -> tuple[dict[tuple[str, str], ipaddress.IPv4Network],
     display = str(path)
     if not path.exists():
         return {}, []
+    text, unreadable = read_text(path, display)
+    if text is None:
+        return {}, unreadable
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
-    except UnicodeDecodeError as exc:
-        return {}, [Problem(display, None, "(file)", "", f"not UTF-8 text ({exc.reason})")]
-    except OSError as exc:
-        return {}, [Problem(display, None, "(file)", "", f"cannot be read ({exc.strerror})")]
+        data = yaml.load(text, Loader=yaml.CSafeLoader) or {}
     except yaml.YAMLError as exc:
         return {}, [Problem(display, None, "(file)", "", f"malformed YAML: {exc}")]
     if not isinstance(data, dict):

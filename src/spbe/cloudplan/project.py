@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from spbe.errors import InputError, Problem
+from spbe.inventory.yamlfile import read_yaml
 
 # Stands in for `secure:` values and unset secret keys: the offline plan cannot decrypt
 # and must never see a real key.
@@ -62,8 +63,10 @@ class PulumiProject:
         stack_file = self.root / f"Pulumi.{stack}.yaml"
         stack_config = _read(stack_file).get("config") or {}
         unknown = [str(key) for key in stack_config if not self._is_declared(str(key))]
-        lines = _key_lines(stack_file) if unknown else {}
-        problems = [self._unknown_key(str(stack_file), key, lines) for key in unknown]
+        document = read_yaml(stack_file, str(stack_file))[0] if unknown else None
+        problems = [self._unknown_key(str(stack_file), key,
+                                      document.line(("config", key)) if document else None)
+                    for key in unknown]
         problems += [self._unknown_key("--set", key) for key in overrides or {}
                      if not self._is_declared(key)]
         if problems:
@@ -90,13 +93,12 @@ class PulumiProject:
             return True
         return full in {self._namespaced(k) for k in self.declared}
 
-    def _unknown_key(self, source: str, key: str, lines: dict[str, int] | None = None,
-                     ) -> Problem:
+    def _unknown_key(self, source: str, key: str, line: int | None = None) -> Problem:
         known = sorted(self._namespaced(k).split(":", 1)[1] for k in self.declared)
         bare = self._namespaced(key).split(":", 1)[1]
         close = difflib.get_close_matches(bare, known, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
-        return Problem(source, (lines or {}).get(key), key, "",
+        return Problem(source, line, key, "",
                        f"unknown config key (not declared in {self.root / 'Pulumi.yaml'}'s "
                        f"config); {hint}")
 
@@ -108,17 +110,6 @@ def _text(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     return str(value)
-
-
-def _key_lines(path: Path) -> dict[str, int]:
-    """Line of each key of the stack file's `config:` mapping, for problem reports."""
-    root = yaml.compose(path.read_text(encoding="utf-8"))
-    lines: dict[str, int] = {}
-    if isinstance(root, yaml.MappingNode):
-        for name, section in root.value:
-            if name.value == "config" and isinstance(section, yaml.MappingNode):
-                lines.update({str(k.value): k.start_mark.line + 1 for k, _ in section.value})
-    return lines
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from spbe import platforms
 from spbe.compliance.engine import Finding, evaluate
 from spbe.compliance.rules import Rule, load_rules
 from spbe.errors import InputError, Problem
+from spbe.inventory.yamlfile import read_text
 from spbe.netconfig.paths import rules_dir
 from spbe.netconfig.render import RenderedDevice
 from spbe.platforms.base import ConfigSyntaxError
@@ -89,14 +90,11 @@ def check_folder(rules: list[Rule], devices: list[RenderedDevice], folder: Path)
         if device is None:
             problems.append(f"{path}: no device of the inventory is called like this file")
             continue
-        try:
-            texts[device.hostname] = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            unreadable.append(Problem(str(path), None, device.hostname, "",
-                                      f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
-        except OSError as exc:
-            unreadable.append(Problem(str(path), None, device.hostname, "",
-                                      f"cannot be read ({exc.strerror})"))
+        text, found = read_text(path, str(path), entry=device.hostname)
+        if text is None:
+            unreadable += found
+        else:
+            texts[device.hostname] = text
     if unreadable:
         raise InputError(unreadable)
     for name, device in sorted(expected.items()):

@@ -90,16 +90,25 @@ def _index_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
             _index_lines(item, (*path, index), lines)
 
 
+def read_text(path: Path, display: str, entry: str = "(file)",
+              ) -> tuple[str | None, list[Problem]]:
+    """A UTF-8 text file's content, or the problem that stops reading it."""
+    try:
+        return path.read_text(encoding="utf-8"), []
+    except FileNotFoundError:
+        reason = "file is missing"
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+    except OSError as exc:
+        reason = f"cannot be read ({exc.strerror})"
+    return None, [Problem(display, None, entry, "", reason)]
+
+
 def read_yaml(path: Path, display: str) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse one file; on failure return the problems instead of raising."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [Problem(display, None, "(file)", "", "file is missing")]
-    except UnicodeDecodeError as exc:
-        return None, [Problem(display, None, "(file)", "", f"not UTF-8 text ({exc.reason})")]
-    except OSError as exc:
-        return None, [Problem(display, None, "(file)", "", f"cannot be read ({exc.strerror})")]
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, problems
     try:
         loader = _Loader(text)
         try:  # compose once and construct from the same nodes that carry the line marks
